@@ -84,3 +84,33 @@ def test_metrics_answer_loopback_or_the_token_only(remote, app, monkeypatch):
     monkeypatch.setattr(app.state.db.context.settings, "metrics_token", "scrape-me-please")
     assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
     assert remote.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"}).status_code == 200
+
+
+def _nothing_listens() -> str:
+    """A loopback port nothing listens on (bound, then let go)."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return str(sock.getsockname()[1])
+
+
+def test_readyz_says_when_redis_does_not_answer(database_url, db):  # noqa: ARG001 - db: a migrated database
+    """With ADMIT_REDIS_URL where nothing answers, every rate-limited action (sign-in, invite
+    links) answers 503 ``busy``: /readyz said ready all the same. It PINGs Redis (1 s timeout)
+    and names it; without ADMIT_REDIS_URL there is no "redis" check at all."""
+    from admit.app import create_app
+    from admit.db import Database
+    from admit.settings import Settings
+
+    url = f"redis://127.0.0.1:{_nothing_listens()}/0"
+    settings = Settings(database_url=database_url, environment="test", redis_url=url)
+    database = Database(database_url)  # its context built from the settings, Redis's limiter
+    try:
+        with TestClient(create_app(settings, db=database, run_worker=False)) as c:
+            answer = c.get("/readyz")
+    finally:
+        database.dispose()
+    assert answer.status_code == 503, answer.json()
+    said = answer.json()
+    assert said["status"] == "not ready" and said["database"] == "ok" and said["schema"] == "ok", said
+    assert said["redis"].startswith("unreachable") and "ADMIT_REDIS_URL" in said["redis"], said

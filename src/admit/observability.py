@@ -129,7 +129,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
     """Ready for traffic: the database answers and its schema is the one this code expects
-    (run ``admit migrate`` before a deploy). 503 otherwise, saying which."""
+    (run ``admit migrate`` before a deploy), and, with ``ADMIT_REDIS_URL``, Redis answers a PING
+    (every rate-limited action answers 503 ``busy`` without it). 503 otherwise, saying which."""
     db: Database = request.app.state.db
     checks: dict[str, Any] = {}
     try:
@@ -142,6 +143,9 @@ def readyz(request: Request) -> Response:
         )
     except Exception as exc:  # noqa: BLE001 - a readiness probe reports, it does not raise
         checks["database"] = f"unreachable: {type(exc).__name__}"
+    if db.context is not None and db.context.settings.redis_url and db.context.limiter.enabled:
+        unanswered = db.context.limiter.unreachable()
+        checks["redis"] = "ok" if unanswered is None else f"unreachable (ADMIT_REDIS_URL): {unanswered}"
     ready = all(v == "ok" for v in checks.values()) and "schema" in checks
     return JSONResponse(
         {"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503

@@ -151,6 +151,23 @@ class Settings(BaseSettings):
             raise PydanticCustomError("database_url", "must be a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis(cls, value: str | None) -> str | None:
+        """A URL the Redis client takes (``notaurl`` was read, then refused by Redis's client on
+        the first sign-in, 503 ``busy`` on every one)."""
+        if value is None or not value.strip():
+            return None
+        scheme, sep, rest = value.partition("://")
+        if not sep or not rest or not scheme.lower().startswith("redis"):
+            raise PydanticCustomError(
+                "redis_url",
+                "'{value}' is not a Redis URL: write redis://host:6379/0 (rediss:// over TLS, "
+                "redis://:password@host:6379/0 with a password)",
+                {"value": value},
+            )
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:

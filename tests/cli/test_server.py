@@ -117,6 +117,27 @@ class TestCheckConfig:
         assert result.exit_code == 0, result.output
         assert "OK" in result.output
 
+    def test_redis_that_does_not_answer_is_a_problem(self, run):
+        """ADMIT_REDIS_URL where nothing answers: every sign-in and invite link answers 503
+        ``busy``, and check-config said OK. It PINGs Redis and says it cannot reach it (with the
+        rate limits off nothing asks Redis, and neither does it)."""
+        import socket
+
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            port = sock.getsockname()[1]
+        nowhere = {"ADMIT_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        result = run("check-config", env={**nowhere, "ADMIT_RATE_LIMITS_ENABLED": "true"})
+        assert result.exit_code == 1 and "OK" not in result.output, result.output
+        assert f"cannot reach Redis at redis://127.0.0.1:{port}/0 (ADMIT_REDIS_URL)" in result.output
+        assert run("check-config", env=nowhere).exit_code == 0
+
+    def test_a_malformed_redis_url_names_the_variable(self, run):
+        with pytest.raises(ValidationError, match="redis://"):
+            Settings(redis_url="notaurl")
+        result = run("check-config", env={"ADMIT_REDIS_URL": "notaurl"})
+        assert result.exit_code == 1 and "ADMIT_REDIS_URL: " in result.output, result.output
+        assert "'notaurl' is not a Redis URL" in result.output, result.output
+
     def test_bad_public_url_names_the_variable(self, run):
         """ADMIT_PUBLIC_URL=ftp://x exits 1 with a message naming ADMIT_PUBLIC_URL."""
         result = run("check-config", env={"ADMIT_PUBLIC_URL": "ftp://x"})

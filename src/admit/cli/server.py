@@ -251,6 +251,8 @@ def check_config() -> None:
     problems = settings.problems()
     if database := _shared.database_problem(settings.database_url):
         problems.append(database)
+    if redis := _redis_problem(settings):
+        problems.append(redis)
     if settings.email_backend == "smtp":
         smtp_problem, smtp_warning = _smtp_problems(settings)
         problems += smtp_problem
@@ -271,6 +273,20 @@ def check_config() -> None:
         f"SMS {settings.sms_backend}, "
         f"public URL {settings.public_url}{where}",
         fg="green",
+    )
+
+
+def _redis_problem(settings: Settings) -> str | None:
+    """With ``ADMIT_REDIS_URL``, whether Redis answers a PING as the rate limits will ask it
+    (``Limiter.unreachable``): when it does not, every sign-in and invite link answers 503."""
+    from admit.context import Context
+
+    unanswered = Context.build(settings).limiter.unreachable()
+    if unanswered is None:
+        return None
+    return (
+        f"cannot reach Redis at {_shared.described(settings.redis_url or '')} (ADMIT_REDIS_URL): "
+        f"{unanswered}; signing in and invite links answer 503 busy until it answers"
     )
 
 

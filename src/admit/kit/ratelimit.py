@@ -77,6 +77,20 @@ class Limiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self.enabled = enabled
 
+    def unreachable(self) -> str | None:
+        """Why the shared store cannot count right now (a PING within the one-second timeout
+        went unanswered), in its client's words; None when it answers, when the counts are kept
+        in memory (no ``ADMIT_REDIS_URL``) or nothing is counted. ``/readyz`` and ``admit
+        check-config`` ask."""
+        storage = self._limiter.storage
+        if not self.enabled or isinstance(storage, MemoryStorage):
+            return None
+        try:
+            storage.get_connection().ping()  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - whatever stops a PING is the answer
+            return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None
+
     def hit(self, key: str, limit: str, *, message: str = DEFAULT_MESSAGE, cost: int = 1) -> None:
         """Count ``cost`` attempts under ``key``; raise ``RateLimited`` (counting none) if they
         do not fit. ``message`` may say when to come back (``{wait}``: "40 seconds")."""
