@@ -113,6 +113,61 @@ def test_a_row_inserted_now_is_what_a_flush_would_have_left(db):
         assert (row.role, row.user.name, row.products) == ("admin", "Now Then", [])
 
 
+def test_a_row_inserted_later_goes_with_the_next_of_its_kind_or_at_commit(db):
+    """``kit.insert.insert_later``: the held row is written in the same statement as the next
+    ``insert_now`` of its class (one INSERT of both), or as the transaction commits when none
+    comes; the audit log's reads write it first; a rollback drops it."""
+    from sqlalchemy import event, func, select
+
+    from admit.audit import service as audit_service
+    from admit.audit.models import AuditEvent
+    from admit.kit.insert import insert_later, insert_now
+    from tests.factories import actor_for, create_portal
+
+    pf = create_portal(db)
+
+    def event_of(label: str) -> AuditEvent:
+        return AuditEvent(portal_id=pf.portal_id, actor_label=label, action="test.later", target_type="user")
+
+    def count(session) -> int:  # noqa: ANN001 - a session
+        return session.scalar(select(func.count()).where(AuditEvent.action == "test.later"))
+
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202 - the event's signature
+        if statement.startswith("INSERT INTO audit_events"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with db.unit_of_work() as session:
+            first = insert_later(session, event_of("first"))
+            assert first.created_at is not None and first not in session and count(session) == 0
+            second = insert_now(session, event_of("second"))
+            assert len(statements) == 1 and first in session and second in session
+            assert count(session) == 2
+        with db.unit_of_work() as session:
+            insert_later(session, event_of("at commit"))
+        assert len(statements) == 2
+        with db.unit_of_work() as session:
+            assert count(session) == 3
+            insert_later(session, event_of("read"))
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            events, _cursor = audit_service.list_events(session, actor)
+            assert "read" in [e.actor_label for e in events]
+            session.rollback()
+        with db.unit_of_work() as session:
+            insert_later(session, event_of("dropped"))
+            session.rollback()
+        with db.unit_of_work() as session:
+            labels = set(
+                session.scalars(select(AuditEvent.actor_label).where(AuditEvent.action == "test.later"))
+            )
+            assert labels == {"first", "second", "at commit"}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
 def test_one_of_finds_its_values_with_one_statement_whatever_their_number(db):
     """``one_of`` finds rows by a UUID column and a text column, and asks with the same SQL for
     one value or a thousand: the driver keeps its last statements prepared, and one statement

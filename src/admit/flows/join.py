@@ -286,6 +286,7 @@ def join(
         target_id=invitation.id,
         target_label=invitation.recipient,
         detail=detail,
+        later=True,  # in one INSERT with the sign-in's event that follows an accept
     )
     session.flush()
     return member

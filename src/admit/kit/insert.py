@@ -14,13 +14,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnDefault, Insert, Table, insert
+from sqlalchemy import ColumnDefault, Insert, Table, event, insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, SessionTransaction, make_transient_to_detached
 
 from admit.kit.written import written
 
-__all__ = ["insert_now"]
+__all__ = ["insert_later", "insert_now", "write_held"]
 
 T = TypeVar("T")
 
@@ -45,16 +45,13 @@ def _plan(cls: type) -> _Plan:
     return insert(table), tuple(columns), frozenset(mapper.relationships.keys())
 
 
-def insert_now(session: Session, obj: T) -> T:
-    """Write ``obj`` (new, not yet added; its foreign keys set as ids, not as related objects)
-    with one INSERT of its columns, defaults (``default=``) applied as the ORM applies them (a
-    column the database fills in, ``server_default``, is left to it and read when first asked
-    for), and attach it to ``session`` as persistent. What the session has pending is flushed
-    first (the rows ``obj`` refers to may be among it), as a flush of ``obj`` would have."""
-    statement, columns, related = _plan(cast("type", type(obj)))
+def _row(obj: Any) -> dict[str, Any]:
+    """``obj``'s columns as its INSERT takes them, its defaults (``default=``) applied to it as
+    the ORM applies them (a column the database fills in, ``server_default``, is left to it and
+    read when first asked for)."""
+    _statement, columns, related = _plan(cast("type", type(obj)))
     values: dict[str, Any] = obj.__dict__
     assert not related & values.keys(), f"{type(obj).__name__}: set the related rows' ids, not the rows"
-    session.flush()
     row: dict[str, Any] = {}
     for key, column_key, default in columns:
         if key in values:
@@ -68,8 +65,73 @@ def insert_now(session: Session, obj: T) -> T:
             value = default.arg
         setattr(obj, key, value)
         row[column_key] = value
-    session.connection().execute(statement, row)
-    written(session, cast("Table", statement.table))  # no session event sees a Core INSERT
-    make_transient_to_detached(obj)  # every attribute as loaded, no history
-    session.add(obj)
+    return row
+
+
+def insert_now(session: Session, obj: T) -> T:
+    """Write ``obj`` (new, not yet added; its foreign keys set as ids, not as related objects)
+    with one INSERT of its columns, defaults applied as the ORM applies them (``_row``), and
+    attach it to ``session`` as persistent. What the session has pending is flushed first (the
+    rows ``obj`` refers to may be among it), as a flush of ``obj`` would have. Rows of its class
+    held by ``insert_later`` go in the same statement."""
+    row = _row(obj)
+    session.flush()
+    _write(session, type(obj), [*_held(session).pop(type(obj), []), (obj, row)])
     return obj
+
+
+def insert_later(session: Session, obj: T) -> T:
+    """Hold ``obj`` (as ``insert_now`` takes it; its defaults applied now) to be written in the
+    same statement as the next ``insert_now`` of its class in this transaction (a round trip
+    fewer), or else just before the transaction commits (``write_held``). Until then it is not
+    in the session, and its table does not have it: whoever reads that table in the same
+    transaction calls ``write_held`` first. For rows nothing in the transaction refers to (an
+    audit event); the transaction's rollback drops them with the rest (a savepoint's does not:
+    hold none inside one)."""
+    if not session.in_transaction():
+        session.begin()  # the session's own (no statement): its rollback is heard, and drops them
+    _held(session).setdefault(type(obj), []).append((obj, _row(obj)))
+    return obj
+
+
+def write_held(session: Session) -> None:
+    """Write what ``insert_later`` holds in ``session``: one statement a class. Done before every
+    commit."""
+    held = session.info.pop(_HELD, None)
+    if not held:
+        return
+    session.flush()
+    for cls, rows in held.items():
+        _write(session, cls, rows)
+
+
+_HELD = "admit.kit.insert.held"  # a session's info: {class: [(object, row), …]} held by insert_later
+_Held = dict[type, list[tuple[Any, dict[str, Any]]]]
+
+
+def _held(session: Session) -> _Held:
+    held: _Held = session.info.setdefault(_HELD, {})
+    return held
+
+
+def _write(session: Session, cls: type, rows: list[tuple[Any, dict[str, Any]]]) -> None:
+    """One INSERT of ``rows`` (several: the driver's executemany, one round trip), their objects
+    then attached to ``session`` as loaded."""
+    statement = _plan(cls)[0]
+    session.connection().execute(statement, rows[0][1] if len(rows) == 1 else [row for _obj, row in rows])
+    written(session, cast("Table", statement.table))  # no session event sees a Core INSERT
+    for obj, _row_written in rows:
+        make_transient_to_detached(obj)  # every attribute as loaded, no history
+        session.add(obj)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_HELD):
+        write_held(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:  # the transaction's rollback (begun on the database or not) drops them
+        session.info.pop(_HELD, None)
