@@ -193,6 +193,9 @@ def _page(
         "tab": tab,
         "filters": filters,
         "filtered": any(filters[k] for k in FILTERS if k != "sort"),
+        # How many of the filters a phone folds behind its Filters button are on (not the
+        # search, which stays out, nor the order).
+        "filters_on_count": sum(1 for k in FILTERS if k not in ("q", "sort") and filters[k]),
         # Nobody matching a search is told that accents count, by an accented letter of its own.
         "accent": accented_letter(filters["q"]),
         # ... and how many the other tab has for it, the search there (the tester searched the

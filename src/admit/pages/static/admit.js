@@ -854,6 +854,27 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   });
 })();
+// User Management's Filters (a phone's: admit.css folds the filters behind it): opens and closes
+// them, and keeps them so for the visit (a filter chosen reloads the list: they stay open to
+// choose another).
+(() => {
+  const KEY = "admit.filters-open";
+  const set = (button, open) => {
+    button.setAttribute("aria-expanded", String(open));
+    button.form.toggleAttribute("data-open", open);
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    const button = document.querySelector("[data-filters-toggle]");
+    if (button && sessionStorage.getItem(KEY) === "1") set(button, true);
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-filters-toggle]");
+    if (!button) return;
+    const open = button.getAttribute("aria-expanded") !== "true";
+    set(button, open);
+    sessionStorage.setItem(KEY, open ? "1" : "0");
+  });
+})();
 // Back to a list page: the browser shows the page as it was left, its filters as they were being
 // changed (Status set to Revoked, say) above a list that is not filtered by them. They are put
 // back to what the list shows.
