@@ -156,3 +156,20 @@ def test_on_a_phone_the_filters_fold_behind_one_button_counting_those_on(new_con
     for field in FILTERS:
         expect(desktop.locator(field)).to_be_visible()
     desktop.screenshot(path="/tmp/pagefix-filters-desktop.png")
+
+
+def test_the_invite_box_says_products_are_not_pages(new_context, live_server):
+    """A first-time admin ticked nothing (none is by default) and read the Workspaces product as
+    the Workspaces page: the line under Products says what they are, read with the field."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, gestures.DESKTOP, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    products = page.locator("dialog#invite-dialog").get_by_role("group", name="Products")
+    expect(products).to_have_accessible_description(
+        re.compile(
+            r"None ticked: they can sign in but use no product until you give them one\. "
+            r"Products are the apps your portal offers, not pages here: whatever you tick, they see "
+            r"the workspaces they are added to\.$"
+        )
+    )
