@@ -362,6 +362,13 @@ def page_actor(slug: str, request: Request, session: SessionDep) -> Actor:
         raise StepsRedirect(
             slug, request.url.path + (f"?{request.url.query}" if request.url.query else "")
         ) from None
+    if slug != actor.portal.slug and request.method in ("GET", "HEAD"):
+        # The portal's address as typed (``/p/ACME``, found in any case: ``get_by_slug``): its
+        # own, so the address bar, bookmarks and the links the page builds from it are one.
+        parts = request.url.path.split("/", 3)  # "", "p", the slug as typed, the rest
+        parts[2] = actor.portal.slug
+        moved = "/".join(parts) + (f"?{request.url.query}" if request.url.query else "")
+        raise Answered(RedirectResponse(moved, status_code=308))
     request.state.actor = actor
     return actor
 

@@ -89,7 +89,9 @@ def only_portal(session: Session) -> Portal | None:
 
 
 def get_by_slug(session: Session, slug: str) -> Portal | None:
-    return session.scalar(_by_slug(), {"b_slug": slug})
+    """The portal whose address is ``slug``, in any case (``typed_slug``: ``/p/ACME`` and the
+    API's ``/portals/ACME`` are ``acme``, as the console's ``--portal ACME`` is), or None."""
+    return session.scalar(_by_slug(), {"b_slug": typed_slug(slug)})
 
 
 @cache
@@ -100,8 +102,8 @@ def _by_slug() -> Select[Portal]:
 
 def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
     """The portal whose address is ``slug`` (the console's ``--portal``), as typed
-    (``typed_slug``: ``ACME`` is ``acme``): its refusal names it."""
-    portal = get_by_slug(session, typed_slug(slug))
+    (``get_by_slug``: ``ACME`` is ``acme``): its refusal names it."""
+    portal = get_by_slug(session, slug)
     if portal is None:
         raise PortalNotFound(f"No such portal: {slug}.")
     return portal
@@ -305,7 +307,9 @@ def get_logo(session: Session, slug: str) -> PortalLogo | None:
     """The logo of the portal ``slug`` (anyone may see it: it is on the portal's public pages
     and in its emails), or None."""
     return session.scalar(
-        select(PortalLogo).join(Portal, Portal.id == PortalLogo.portal_id).where(Portal.slug == slug)
+        select(PortalLogo)
+        .join(Portal, Portal.id == PortalLogo.portal_id)
+        .where(Portal.slug == typed_slug(slug))
     )
 
 
