@@ -50,6 +50,25 @@ class TestResend:
             later = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
             assert later.status_code == 200, later.text
 
+    def test_resend_waits_says_the_seconds_resend_is_refused_for(self, client, db, rate_limits):  # noqa: ARG002
+        """What User Management greys its Reinvite out for (``invitations.service.resend_waits``)
+        is what Resend is refused for: the seconds its 429 says, then nothing once it may."""
+        from admit.invitations import service as invitations_service
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com", "bob@example.com"])
+        inv = invitation_id(client, pf, "ada@example.com")
+        with clock.travel(timedelta(seconds=20)):
+            with db.unit_of_work() as session:
+                waits = invitations_service.resend_waits(session, ["ada@example.com", "cy@example.com"])
+            refused = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+        assert refused.status_code == 429, refused.text
+        assert set(waits) == {"ada@example.com"}  # cy was sent nothing; bob was not asked
+        assert 0 <= waits["ada@example.com"] - int(refused.headers["Retry-After"]) <= 2, waits
+        assert 35 <= waits["ada@example.com"] <= 41, waits
+        with clock.travel(timedelta(seconds=61)), db.unit_of_work() as session:
+            assert invitations_service.resend_waits(session, ["ada@example.com"]) == {}
+
     def test_with_limits_off_nothing_is_counted(self, client, db):
         """``ADMIT_RATE_LIMITS_ENABLED=false`` (as in the rest of the tests): no cap at all."""
         pf = create_portal(db)
