@@ -18,8 +18,9 @@ SEALED = {
     "webhooks/service.py": "webhook signing secrets",
     "notifications/sealed.py": "messages waiting to be sent",
 }
-# What seals: one value (``seal``) or a batch (``seal_many``, the outbox's).
-SEALERS = ("seal", "seal_many")
+# What seals: one value (``seal``) or a batch (``seal_many``, the outbox's), under the key the
+# settings name (``seal_with``, ``seal_many_with``: what the services call).
+SEALERS = ("seal", "seal_many", "seal_with", "seal_many_with")
 
 
 def _row(setting: str) -> str:

@@ -124,13 +124,11 @@ def count_without_factor(session: Session, portal_id: uuid.UUID, user_type: str)
 
 
 def _seal(session: Session, value: str) -> str:
-    s = context.of(session).settings
-    return secretbox.seal(value, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    return secretbox.seal_with(context.of(session).settings, value)
 
 
 def _open(session: Session, sealed: str) -> str:
-    s = context.of(session).settings
-    return secretbox.open_sealed(sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    return secretbox.open_with(context.of(session).settings, sealed)
 
 
 def _secret_of(session: Session, factor: TotpFactor) -> str:

@@ -20,6 +20,7 @@ import base64
 import os
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,7 +28,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["SealBroken", "open_sealed", "seal", "seal_many"]
+if TYPE_CHECKING:
+    from admit.settings import Settings
+
+__all__ = ["SealBroken", "open_sealed", "open_with", "seal", "seal_many", "seal_many_with", "seal_with"]
 
 
 class SealBroken(Exception):
@@ -87,3 +91,22 @@ def open_sealed(sealed: str, *, secret_key: str, encryption_key: str | None = No
         return _fernet(secret_key, encryption_key).decrypt(sealed.encode()).decode()
     except (InvalidToken, InvalidTag, ValueError) as exc:
         raise SealBroken("sealed under another key, or altered") from exc
+
+
+# What the services call: the deployment's settings say which key seals (``ADMIT_ENCRYPTION_KEY``,
+# else one derived from ``ADMIT_SECRET_KEY``), here only.
+
+
+def seal_with(settings: Settings, plain: str) -> str:
+    """``seal`` under the key ``settings`` name."""
+    return seal(plain, secret_key=settings.secret_key, encryption_key=settings.encryption_key)
+
+
+def seal_many_with(settings: Settings, plains: Sequence[str]) -> list[str]:
+    """``seal_many`` under the key ``settings`` name."""
+    return seal_many(plains, secret_key=settings.secret_key, encryption_key=settings.encryption_key)
+
+
+def open_with(settings: Settings, sealed: str) -> str:
+    """``open_sealed`` under the key ``settings`` name; ``SealBroken`` under another."""
+    return open_sealed(sealed, secret_key=settings.secret_key, encryption_key=settings.encryption_key)

@@ -57,11 +57,7 @@ def at_rest_many(contexts: Sequence[Mapping[str, Any]], settings: Settings) -> l
         taken = {key: row.pop(key) for key in SECRETS if key in row}
         stored.append(row)
         secrets.append(json.dumps(taken) if taken else "")
-    seals = iter(
-        secretbox.seal_many(
-            [s for s in secrets if s], secret_key=settings.secret_key, encryption_key=settings.encryption_key
-        )
-    )
+    seals = iter(secretbox.seal_many_with(settings, [s for s in secrets if s]))
     for kept, secret in zip(stored, secrets, strict=True):
         if secret:
             kept[SEALED] = next(seals)
@@ -75,9 +71,7 @@ def opened(context: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     if not isinstance(sealed, str):
         return dict(context)
     try:
-        plain = secretbox.open_sealed(
-            sealed, secret_key=settings.secret_key, encryption_key=settings.encryption_key
-        )
+        plain = secretbox.open_with(settings, sealed)
     except secretbox.SealBroken as exc:
         raise KeyChanged() from exc
     out = {key: value for key, value in context.items() if key != SEALED}

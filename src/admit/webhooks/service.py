@@ -70,8 +70,7 @@ def _settings(session: Session) -> Settings:
 
 
 def _seal(session: Session, secret: str) -> str:
-    s = _settings(session)
-    return secretbox.seal(secret, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    return secretbox.seal_with(_settings(session), secret)
 
 
 def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
@@ -80,9 +79,7 @@ def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -
     rotation, unless it cannot be read (a rotation after the key changed signs at once)."""
 
     def opened(sealed: str) -> str:
-        return secretbox.open_sealed(
-            sealed, secret_key=settings.secret_key, encryption_key=settings.encryption_key
-        )
+        return secretbox.open_with(settings, sealed)
 
     secrets = [opened(endpoint.secret_sealed)]
     if (

@@ -80,8 +80,7 @@ MAX_RETRY_AFTER = timedelta(hours=6)
 
 
 def _seal(session: Session, plain: str) -> str:
-    s = context.of(session).settings
-    return secretbox.seal(plain, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    return secretbox.seal_with(context.of(session).settings, plain)
 
 
 def _hint(api_key: str) -> str:
@@ -415,8 +414,7 @@ def count_connections(session: Session, actor: Actor) -> int:
 def credentials(session: Session, conn: HrConnection) -> Credentials:
     """The connection's key, unsealed for one request; ``SealBroken`` when the encryption key
     changed (the admin enters the key again)."""
-    s = context.of(session).settings
-    key = secretbox.open_sealed(conn.api_key_sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    key = secretbox.open_with(context.of(session).settings, conn.api_key_sealed)
     return Credentials(api_key=key, account=conn.account, base_url=conn.base_url)
 
 
