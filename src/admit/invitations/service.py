@@ -80,6 +80,7 @@ __all__ = [
     "expire_due",
     "get_or_raise",
     "invite",
+    "is_open",
     "list_invitations",
     "meant",
     "open_by_token",
@@ -428,8 +429,15 @@ def _locked(session: Session, invitation: Invitation) -> Invitation:
     return invitation
 
 
+def is_open(status: str) -> bool:
+    """Whether an invitation in ``status`` is still open: not answered yet (pending or expired),
+    so it may be resent, revoked or its offer changed (``change_offer``); a page offers those on
+    such a row only."""
+    return status in UNANSWERED
+
+
 def _require_open(invitation: Invitation, verb: str) -> None:
-    if invitation.status not in UNANSWERED:
+    if not is_open(invitation.status):
         raise InvitationNotPending(
             f"This invitation is {invitation.status}; only pending or expired invitations can be {verb}."
         )

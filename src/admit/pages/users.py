@@ -29,7 +29,7 @@ from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.invitations.codes import NOTHING_TO_DO, SkipCode
-from admit.invitations.models import EXPIRED, UNANSWERED, Invitation
+from admit.invitations.models import EXPIRED, Invitation
 from admit.kit.routing import Router
 from admit.kit.text import accented_letter
 from admit.links import service as links_service
@@ -110,14 +110,12 @@ def _roster(
     change_refusal = functools.cache(
         lambda role, is_self: policy.check_change_access(actor.role, role, is_self=is_self)
     )
-    # The invitations still open (``invitations.models.UNANSWERED``): resent, revoked, changed.
-    unanswered = {row.id for row in page.items if row.kind == "invitation" and row.status in UNANSWERED}
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
-    changeable = {  # members, and open invitations (what they offer)
+    changeable = {  # members, and open invitations (what they offer: ``invitations.service.is_open``)
         row.id
         for row in page.items
         if may_change
-        and (row.kind == "member" or row.id in unanswered)
+        and (row.kind == "member" or (row.kind == "invitation" and invitations_service.is_open(row.status)))
         and change_refusal(row.role, row.user_id == me) is None
     }
     return {
