@@ -1101,12 +1101,14 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
   const userType = form.querySelector("[name=user_type]");
   const domain = box.dataset.companyDomain;
   const notAt = domain ? `not at ${domain}` : "not at your company's domain";
-  const outside = (item) => userType && userType.value === "internal" && !item.error && !item.duplicate
-    && !item.skip && !item.colleague && Boolean(item.address && item.address.includes("@"));
+  // Only a row Send invites (its ``state``, the server's: nothing to fix, not listed twice, not
+  // skipped) is pointed out as outside the company or a colleague's.
+  const outside = (item) => userType && userType.value === "internal" && item.state === "to_invite"
+    && !item.colleague && Boolean(item.address && item.address.includes("@"));
   // Invited as a client, a colleague's address is pointed out the other way (the tester's
   // teammates went as clients in a box left on Client), with the way to invite internal users.
-  const colleagueAsClient = (item) => userType && userType.value === "client" && !item.error
-    && !item.duplicate && !item.skip && item.colleague;
+  const colleagueAsClient = (item) => userType && userType.value === "client" && item.state === "to_invite"
+    && item.colleague;
   const internalOffered = userType && userType.matches("select") && userType.querySelector("option[value=internal]");
   const chip = (item) => {
     const el = document.createElement("span");
