@@ -31,6 +31,40 @@ class TestMigrations:
         assert version
 
 
+def test_two_upgrades_at_once_on_a_new_database_both_succeed(database_url):
+    """Two ``admit serve`` (which migrate as they start) or two ``admit migrate`` at once on a
+    new PostgreSQL database: one crashed with ``duplicate key … pg_type_typname_nsp_index``
+    (both made the same tables). They take turns now (an advisory lock, ``migrate.upgrade``):
+    the second waits, then finds nothing to do. Two processes (Alembic's context is one per
+    process). PostgreSQL only: SQLite is one process's database."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine
+
+    from admit.db import normalize_url
+    from admit.migrate import head_revision
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's advisory lock")
+    url, drop = conftest._create_pg_database()
+    code = "import sys; from admit.migrate import upgrade; upgrade(sys.argv[1])"
+    try:
+        both = [
+            subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        said = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in both]
+        assert [code for code, _ in said] == [0, 0], said
+        engine = create_engine(normalize_url(url))
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
+        engine.dispose()
+    finally:
+        conftest._drop_pg_database(drop)
+
+
 class TestTokensMigration:
     def test_live_links_keep_working_across_the_upgrade(self, database_url, tmp_path):
         """Links sent before single-use tokens had their own table still open what they opened

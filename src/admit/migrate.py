@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SAWarning
 
 from admit.kit.search import SEARCH_TABLES
@@ -73,10 +73,39 @@ class MigrationFailed(RuntimeError):
         self.url, self.target, self.said = url, target, said
 
 
+# The advisory lock every upgrade of a PostgreSQL database takes (its bytes spell "admit-mg").
+MIGRATION_LOCK = 0x61646D69742D6D67
+
+
+@contextmanager
+def _one_at_a_time(url: str) -> Iterator[None]:
+    """On PostgreSQL, hold ``MIGRATION_LOCK`` (a session advisory lock, on a connection of its
+    own) while migrating: two ``admit serve`` or ``admit migrate`` started at once on a new
+    database both made the same tables, and one crashed (``duplicate key … pg_type``). The second
+    now waits for the first, then finds nothing to do. SQLite: nothing to take (one process)."""
+    from admit.db import create_db_engine, normalize_url
+
+    if not normalize_url(url).startswith("postgresql"):
+        yield
+        return
+    engine = create_db_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()  # a session lock outlives the transaction: this one is not left open
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
-    with _quiet_reflection():
+    with _quiet_reflection(), _one_at_a_time(url):
         try:
             command.upgrade(alembic_config(url), revision)
         except DBAPIError as exc:
