@@ -138,9 +138,12 @@ def readyz(request: Request) -> Response:
             conn.execute(text("SELECT 1"))
             lag = behind(conn)
         checks["database"] = "ok"
-        checks["schema"] = (
-            "ok" if lag is None else f"at {lag[0]}, the code expects {lag[1]}: run admit migrate"
-        )
+        if lag is None:
+            checks["schema"] = "ok"
+        elif lag[0] is None:
+            checks["schema"] = "no schema: run admit migrate"
+        else:
+            checks["schema"] = f"at {lag[0]}, the code expects {lag[1]}: run admit migrate"
     except Exception as exc:  # noqa: BLE001 - a readiness probe reports, it does not raise
         checks["database"] = f"unreachable: {type(exc).__name__}"
     if db.context is not None and db.context.settings.redis_url and db.context.limiter.enabled:

@@ -770,6 +770,29 @@ class TestSettingsRefused:
             assert "Traceback" not in said.output and len(said.output.strip().splitlines()) <= 2, said.output
 
 
+def test_the_worker_stops_on_a_database_with_no_tables(tmp_path):
+    """``admit worker`` (not ``--once``) on a database with no tables started and logged a ~7 KB
+    traceback every second, forever; it stops now as every other command does, in one line
+    (a real process: before, it never ended)."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sqlite3.connect(tmp_path / "empty.db").close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+    env["ADMIT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.db'}"
+    admit = str(Path(sys.executable).parent / "admit")
+    try:
+        said = subprocess.run([admit, "worker"], env=env, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"the worker did not stop: {str(exc.stderr)[-500:]}") from None
+    assert said.returncode == 1, said.stderr
+    assert f"Error: the database at {tmp_path / 'empty.db'} has no tables: run `admit migrate`" in said.stderr
+    assert "Traceback" not in said.stderr, said.stderr
+
+
 class TestAnotherDirectory:
     """``sqlite:///admit.db`` (the default) is admit.db in the current directory: a command run
     from another one made an empty admit.db there, then ended in a 60-line traceback (``no such

@@ -183,6 +183,10 @@ def worker(once: bool) -> None:
         drained = w.drain(expired=True)
         _shared.echo_json({**drained, "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
         return
+    # A database it cannot use (no answer, no tables, an older schema) stops it in one line, as
+    # every other command stops (``database_errors``'s words); a pass would fail on it each second.
+    if problem := _shared.database_problem(settings.database_url):
+        _shared.fail(problem)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
