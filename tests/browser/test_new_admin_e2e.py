@@ -173,3 +173,37 @@ def test_the_invite_box_says_products_are_not_pages(new_context, live_server):
             r"the workspaces they are added to\.$"
         )
     )
+
+
+def test_resend_confirmation_waits_out_the_minute_after_the_sign_up(new_context, live_server, shot):
+    """Sam signed up through the invite link a moment ago: his row's "…" → Resend confirmation
+    is greyed out with the time left, counting down (it was offered, then refused: "Nothing was
+    sent: sam@acme.com was sent a message less than a minute ago"), a click asks nothing; once
+    the minute is over it is offered and sends."""
+    from tests.links.helpers import link_token, sign_up
+
+    limits_on(live_server)
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    sign_up(db, link_token(db, pf), "sam@acme.com")
+    context = new_context(viewport=gestures.DESKTOP)
+    gestures.sign_in(context, live_server, pf.owner_email, OWNER_PASSWORD)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(live_server(f"/p/{pf.slug}/users"))
+    row = page.locator('#people tbody tr[data-address="sam@acme.com"][data-kind="signup"]')
+    row.locator("details.row-menu > summary").click()
+    again = row.get_by_role("menuitem", name=re.compile(r"^Resend confirmation"))
+    expect(again).to_have_attribute("aria-disabled", "true")
+    expect(again).to_have_text(re.compile(r"^Resend confirmation in \d+ s$"))
+    shot(page, "resend-confirmation-waiting")
+    again.click(force=True)
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
+    with clock.travel(timedelta(seconds=61)):
+        page.clock.fast_forward(61_000)
+        expect(again).to_have_text("Resend confirmation")
+        expect(again).not_to_have_attribute("aria-disabled", "true")
+        again.click()
+        page.locator("#confirm-dialog").get_by_role("button", name="Send").click()
+        expect(page.get_by_role("status").first).to_contain_text("A new confirmation email is on its way")
+

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from admit.invitations.models import Invitation
+from admit.kit import clock
 from admit.kit.text import day_text
 from admit.links.models import LinkSignup
 from admit.notifications import bounces
@@ -527,6 +529,24 @@ class TestPublicPages:
             "cleo@client.org": [("already_member", "Already a member")],
             "ivy@acme.com": [("has_invitation", "Has an invitation")],
         }, hints
+
+    def test_resend_confirmation_is_greyed_out_while_the_limit_would_refuse_it(self, client, db, rate_limits):  # noqa: ARG002
+        """A moment after Ada signed up, her row's Resend confirmation would be refused ("Try
+        again in … seconds", the per-person limit): it comes greyed out with the seconds left
+        (``data-wait``, which admit.js counts down), and offered once the minute is over."""
+        pf = self._ada_signed_up(client, db)
+        row_of = r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>'
+        with clock.travel(timedelta(seconds=20)):
+            row = re.search(row_of, client.get(f"/p/{pf.slug}/users").text, re.S)
+            assert row, "no row for Ada"
+            waiting = re.search(
+                r'<button [^>]*aria-disabled="true" data-wait="(\d+)"[^>]*>Resend confirmation</button>',
+                row.group(1),
+            )
+            assert waiting and 35 <= int(waiting.group(1)) <= 41, row.group(1)
+        with clock.travel(timedelta(seconds=61)):
+            row = re.search(row_of, client.get(f"/p/{pf.slug}/users").text, re.S)
+            assert row and "Resend confirmation" in row.group(1) and "data-wait" not in row.group(1), row
 
     def test_pending_signups_show_in_user_management(self, client, db):
         """Until they confirm, people who signed up are Pending in User Management."""

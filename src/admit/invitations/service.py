@@ -558,7 +558,9 @@ def resend_waits(session: Session, addresses: Iterable[str]) -> dict[str, int]:
     """The seconds until Resend (``reissue``) may send to each of ``addresses`` again, for
     those it would refuse now as ``recipient_rate_limited``: the per-person caps
     (``notifications.service.recipient_waits``, one query), the number its 429 says. What a
-    page's Reinvite and Resend Invite show greyed out, counting down, before they are offered."""
+    page's Reinvite and Resend Invite show greyed out, counting down, before they are offered;
+    a workspace's Resend Invitation (``reissue`` too), and a sign-up's Resend confirmation,
+    which the same limit refuses (``links.signups.resend``: ``require_recipient_free``)."""
     return {
         address: wait.seconds
         for address, wait in notifications_service.recipient_waits(session, addresses).items()

@@ -235,13 +235,19 @@ def _page(
         "invite_link": invite_link,
         **listing,
     }
-    # Reinvite and Resend Invite, a row's and the Invite report's, greyed out while Resend would
-    # be refused (the per-person limit: ``invitations.service.resend_waits``), with the seconds
-    # left, which admit.js counts down before offering them.
+    # Reinvite and Resend Invite, a row's and the Invite report's, and a sign-up's Resend
+    # confirmation, greyed out while they would be refused (the per-person limit, which both
+    # resends ask: ``invitations.service.resend_waits``), with the seconds left, which admit.js
+    # counts down before offering them.
     report = extra.get("report") or {}
+    may_resend_signups = caps.can(Action.LINK_MANAGE)
     context["resend_waits"] = invitations_service.resend_waits(
         session,
-        [row.address for row in listing["page"].items if "resend" in listing["applies"].get(row.id, ())]
+        [
+            row.address
+            for row in listing["page"].items
+            if "resend" in listing["applies"].get(row.id, ()) or (may_resend_signups and row.kind == "signup")
+        ]
         + [s["address"] for s in report.get("skipped", []) if s.get("invitation_id") and s.get("address")],
     )
     bulk_id = request.query_params.get("bulk")
