@@ -455,7 +455,7 @@ def test_imports_dead_idempotency_key_is_dropped_and_comes_back_down(database_ur
     """On both backends: at head ``invitation_imports`` has no ``idempotency_key`` nor its unique
     index (imports' keys are kept in ``idempotency_keys``); down one step both are back, with the
     imports kept; up again."""
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import create_engine, inspect, text
 
     from admit.db import normalize_url
     from admit.migrate import downgrade, upgrade
@@ -475,17 +475,61 @@ def test_imports_dead_idempotency_key_is_dropped_and_comes_back_down(database_ur
                 indexes = {i["name"] or "" for i in found.get_indexes("invitation_imports")}
             return columns, indexes
 
+        def kept() -> list[int]:
+            """An import's rows and those of its two tables that cascade from it: on SQLite a
+            batch migration rebuilds the table (drops the old one), which with foreign keys on
+            deleted every import's uploaded list and report."""
+            with engine.connect() as conn:
+                return [
+                    conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                    for table in ("invitation_imports", "invitation_import_chunks", "invitation_import_rows")
+                ]
+
         upgrade(url)
         columns, indexes = schema()
         assert "idempotency_key" not in columns and "uq_invitation_imports_idempotency" not in indexes
         assert "sha256" in columns
+        _an_import_with_its_rows(url)
         downgrade(url, "c9d0e1f20060")
         columns, indexes = schema()
         assert "idempotency_key" in columns and "uq_invitation_imports_idempotency" in indexes
+        assert kept() == [1, 1, 1]
         upgrade(url)
         columns, indexes = schema()
         assert "idempotency_key" not in columns and "uq_invitation_imports_idempotency" not in indexes
+        assert kept() == [1, 1, 1]
         engine.dispose()
     finally:
         if drop:
             conftest._drop_pg_database(drop)
+
+
+def _an_import_with_its_rows(url: str) -> None:
+    """A portal and one import with one uploaded chunk and one report row, in ``url``'s database
+    (at head)."""
+    from admit.context import Context
+    from admit.db import Database
+    from admit.flows import setup
+    from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
+    from admit.settings import Settings
+
+    db = Database(url, context=Context.build(Settings(environment="test")))
+    try:
+        with db.unit_of_work() as session:
+            portal, owner, _key = setup.create_portal(
+                session, name="Acme", owner_email="o@acme.com", owner_password="a long enough password 1"
+            )
+            made = InvitationImport(
+                portal_id=portal.id, created_by_id=owner.id, actor_label="o@acme.com", actor_role="owner",
+                user_type="client", role="client", sha256="0" * 64,
+            )  # fmt: skip
+            session.add(made)
+            session.flush()
+            session.add(InvitationImportChunk(import_id=made.id, seq=0, data=b"email\nada@example.com\n"))
+            session.add(
+                InvitationImportRow(
+                    import_id=made.id, row_number=2, recipient="ada@example.com", code="invited"
+                )
+            )
+    finally:
+        db.dispose()

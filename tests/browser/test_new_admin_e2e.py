@@ -206,4 +206,3 @@ def test_resend_confirmation_waits_out_the_minute_after_the_sign_up(new_context,
         again.click()
         page.locator("#confirm-dialog").get_by_role("button", name="Send").click()
         expect(page.get_by_role("status").first).to_contain_text("A new confirmation email is on its way")
-
