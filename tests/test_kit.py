@@ -160,10 +160,24 @@ def test_a_row_inserted_later_goes_with_the_next_of_its_kind_or_at_commit(db):
             insert_later(session, event_of("dropped"))
             session.rollback()
         with db.unit_of_work() as session:
+            # A session closed with a row held drops it: the next transaction's commit on the same
+            # session wrote it.
+            insert_later(session, event_of("closed"))
+            session.close()
+        with db.unit_of_work() as session:
+            insert_later(session, event_of("before the savepoint"))
+            with session.begin_nested() as savepoint:
+                # None held inside a savepoint; those held before stay held through its insert
+                # (its rollback would not drop them) and go at the commit.
+                with pytest.raises(RuntimeError, match="savepoint"):
+                    insert_later(session, event_of("in the savepoint"))
+                insert_now(session, event_of("rolled back"))
+                savepoint.rollback()
+        with db.unit_of_work() as session:
             labels = set(
                 session.scalars(select(AuditEvent.actor_label).where(AuditEvent.action == "test.later"))
             )
-            assert labels == {"first", "second", "at commit"}
+            assert labels == {"first", "second", "at commit", "before the savepoint"}
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
 

@@ -76,7 +76,9 @@ def insert_now(session: Session, obj: T) -> T:
     held by ``insert_later`` go in the same statement."""
     row = _row(obj)
     session.flush()
-    _write(session, type(obj), [*_held(session).pop(type(obj), []), (obj, row)])
+    # Inside a savepoint the held rows stay held: its rollback would drop them with it.
+    held = [] if session.in_nested_transaction() else _held(session).pop(type(obj), [])
+    _write(session, type(obj), [*held, (obj, row)])
     return obj
 
 
@@ -86,8 +88,10 @@ def insert_later(session: Session, obj: T) -> T:
     fewer), or else just before the transaction commits (``write_held``). Until then it is not
     in the session, and its table does not have it: whoever reads that table in the same
     transaction calls ``write_held`` first. For rows nothing in the transaction refers to (an
-    audit event); the transaction's rollback drops them with the rest (a savepoint's does not:
-    hold none inside one)."""
+    audit event); the transaction's rollback drops them with the rest, and so does the session's
+    close. None may be held inside a savepoint, whose rollback would not drop them: refused."""
+    if session.in_nested_transaction():
+        raise RuntimeError("insert_later inside a savepoint: its rollback would not drop the row")
     if not session.in_transaction():
         session.begin()  # the session's own (no statement): its rollback is heard, and drops them
     _held(session).setdefault(type(obj), []).append((obj, _row(obj)))
@@ -134,4 +138,12 @@ def _before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:  # the transaction's rollback (begun on the database or not) drops them
+        session.info.pop(_HELD, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_end(session: Session, transaction: SessionTransaction) -> None:
+    # The session's own transaction ended without them written (``close`` rolls back without
+    # ``after_soft_rollback``): they must not wait for the next one's commit.
+    if transaction.parent is None and session.info.get(_HELD):
         session.info.pop(_HELD, None)
