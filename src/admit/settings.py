@@ -74,7 +74,10 @@ class Settings(BaseSettings):
     # Worker
     run_worker_in_web: bool = True
     worker_poll_seconds: float = 1.0
-    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    # A message is tried this many times before it is Failed, waiting 10 s, 20 s, 40 s … doubling
+    # up to an hour between tries (``notifications.jobs.backoff``): 16 tries span 7 h 25 min, an
+    # SMTP outage of an afternoon (8 gave up after 21 minutes).
+    delivery_max_attempts: int = Field(default=16, ge=1, le=50)
     delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
     # A claimed batch is this worker's for this long; a worker that dies holding one (killed,
     # its machine gone) leaves it to the others after that. Longer than a batch takes to send.

@@ -629,6 +629,29 @@ class TestMaxAttempts:
         n = notification_of(db, inv.id)
         assert (n.status, n.attempts) == ("failed", settings.delivery_max_attempts)
 
+    def test_the_default_schedule_outlasts_a_six_hour_outage(self, db, settings, smtp_server):
+        """With the default ADMIT_DELIVERY_MAX_ATTEMPTS the waits summed to ~21 minutes (8
+        attempts, 10 s doubling): an SMTP outage longer than that left invitations Failed. The
+        default now keeps trying, an hour apart at most, for over six hours."""
+        from admit.settings import Settings
+
+        default = Settings.model_fields["delivery_max_attempts"].default
+        pf = create_portal(db)
+        (inv,) = invite(db, pf, ["ada@example.com"]).invited
+        broken = smtp(settings, free_port(), delivery_max_attempts=default)
+        waited = timedelta(0)
+        while waited < timedelta(hours=6):
+            with clock.travel(waited + timedelta(seconds=1)):
+                Worker(db, broken).drain()
+            n = notification_of(db, inv.id)
+            assert n.status != "failed", f"failed after {waited} ({n.attempts} attempts)"
+            waited += notifications_jobs.backoff(n.attempts)
+        handler = RecordingHandler()
+        working = smtp(settings, smtp_server(handler), delivery_max_attempts=default)
+        with clock.travel(waited + timedelta(seconds=1)):
+            Worker(db, working).drain()
+        assert notification_of(db, inv.id).status == "sent" and len(handler.envelopes) == 1
+
 
 # --- crashes and concurrency ---------------------------------------------------------------------
 
