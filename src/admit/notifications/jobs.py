@@ -171,7 +171,8 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
 # Rows are checked and marked sent a group at a time: two short transactions per group, and no
 # transaction open while talking to the SMTP server or the SMS provider (on SQLite any open
 # transaction holds the write lock). A crash between a send and its group's mark re-sends at
-# most that group (emails with the same Message-ID) after the lease.
+# most that group (emails with the same Message-ID) after the lease: one per lane (each SMTP
+# connection, and the texts'), as the lanes send at once.
 GROUP = 50
 
 
