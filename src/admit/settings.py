@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -268,6 +270,26 @@ class Settings(BaseSettings):
             if not self.sms_twilio_base_url.startswith(("http://", "https://")):
                 found.append("ADMIT_SMS_TWILIO_BASE_URL must start with http:// or https://")
         return found
+
+
+# ADMIT_* variables that are no settings: the test suite's and the benchmarks' own.
+NOT_SETTINGS = ("ADMIT_TEST_", "ADMIT_REQUIRE_", "ADMIT_BENCH_")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each ``ADMIT_*`` variable in ``environ`` that names no setting (it is ignored:
+    ``ADMIT_REDIS_URI`` left the rate limits in memory), with the setting it resembles
+    ("did you mean ADMIT_REDIS_URL?"). ``check-config``, ``serve`` and ``worker`` say them."""
+    known = {f"ADMIT_{name.upper()}" for name in Settings.model_fields}
+    said = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("ADMIT_") or upper in known or upper.startswith(NOT_SETTINGS):
+            continue
+        close = difflib.get_close_matches(upper, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        said.append(f"{name} is not a setting Admit reads: it is ignored{hint}")
+    return said
 
 
 @lru_cache

@@ -739,6 +739,23 @@ class TestSettingsRefused:
         assert "ADMIT_DATABASE_URL: " in bad_url.output and "sqlite:/// or postgresql://" in bad_url.output
         assert "cannot listen" not in bad_url.output
 
+    def test_a_misspelt_variable_is_named_with_the_setting_it_resembles(self, run):
+        """``ADMIT_REDIS_URI`` and ``ADMIT_SMTP_PASSWROD`` were silently ignored (no Redis, no
+        password). check-config names each, with the known setting it resembles, and serve says
+        the same as it starts (a warning: a variable of one's own may start with ADMIT_ too)."""
+        env = {"ADMIT_REDIS_URI": "redis://127.0.0.1:6379/0", "ADMIT_SMTP_PASSWROD": "x"}
+        checked = run("check-config", env=env)
+        for wrong, right in (
+            ("ADMIT_REDIS_URI", "ADMIT_REDIS_URL"),
+            ("ADMIT_SMTP_PASSWROD", "ADMIT_SMTP_PASSWORD"),
+        ):
+            said = f"Warning: {wrong} is not a setting Admit reads: it is ignored (did you mean {right}?)"
+            assert said in checked.output, checked.output
+        sock, port = self._busy_port()
+        with sock:
+            served = run("serve", "--port", port, env=env)
+        assert "ADMIT_REDIS_URI is not a setting Admit reads" in served.output, served.output
+
     def test_a_port_out_of_range_is_a_usage_error(self, run):
         """``admit serve --port 70000`` ended in OverflowError."""
         said = run("serve", "--port", "70000")

@@ -260,6 +260,17 @@ def logging_as_json() -> bool:
     return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
 
 
+def warn_of_unknown_variables() -> None:
+    """Say, as warnings, each ``ADMIT_*`` variable set that names no setting (``check-config``,
+    and ``serve`` and ``worker`` as they start): a misspelt one is otherwise ignored unseen."""
+    import os
+
+    from admit.settings import unknown_variables
+
+    for line in unknown_variables(os.environ):
+        announce(f"Warning: {line}", warning=True)
+
+
 def say_error(message: str) -> None:
     """``Error: message``, red on stderr; where the process logs JSON lines (``logging_as_json``),
     one log line at level error instead (a refusal to start among the server's other lines)."""

@@ -81,6 +81,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     os.environ["ADMIT_PUBLIC_URL"] = settings.public_url
     configure(settings)
     _shared.start_logging(settings)
+    _shared.warn_of_unknown_variables()
     problems = settings.problems()
     for problem in problems:
         if settings.environment == "production":
@@ -177,6 +178,7 @@ def worker(once: bool) -> None:
 
     settings = _shared.settings()
     _shared.start_logging(settings)
+    _shared.warn_of_unknown_variables()
     w = Worker(_shared.database(settings), settings)
     if once:
         scheduled = w.run_scheduled()
@@ -252,6 +254,7 @@ def check_config() -> None:
     # As every other command takes it: the public URL of a running `admit serve` when unset.
     settings, servers = _shared.from_running_server(_shared.read_settings())
     configure(settings)
+    _shared.warn_of_unknown_variables()
     problems = settings.problems()
     if database := _shared.database_problem(settings.database_url):
         problems.append(database)
