@@ -5,6 +5,7 @@ on both backends."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -115,3 +116,33 @@ def test_readyz_says_when_redis_does_not_answer(database_url, db):  # noqa: ARG0
     said = answer.json()
     assert said["status"] == "not ready" and said["database"] == "ok" and said["schema"] == "ok", said
     assert said["redis"].startswith("unreachable") and "ADMIT_REDIS_URL" in said["redis"], said
+
+
+def test_metrics_count_delivery_attempts_by_outcome(client, db, settings):
+    """``admit_messages`` is a gauge of messages by their status now: an SMTP outage showed as
+    little (they wait as queued). ``admit_delivery_attempts_total{outcome}`` counts each try the
+    worker records: sent, retry (the relay did not answer), failed."""
+    from admit.jobs import Worker
+    from admit.kit import clock
+
+    def attempts(outcome: str) -> float:
+        text = client.get("/metrics").text
+        found = re.search(
+            rf'^admit_delivery_attempts_total{{outcome="{outcome}"}} (\S+)$', text, re.MULTILINE
+        )
+        return float(found.group(1)) if found else 0.0
+
+    before = {outcome: attempts(outcome) for outcome in ("sent", "retry", "failed")}
+    pf = create_portal(db)
+    invite(db, pf, ["ada@example.com", "grace@example.com"])
+    nowhere = settings.model_copy(
+        update={"email_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": int(_nothing_listens())}
+    )
+    Worker(db, nowhere).drain()
+    assert attempts("retry") - before["retry"] == 2
+    with clock.travel(timedelta(hours=1)):
+        Worker(db, nowhere.model_copy(update={"delivery_max_attempts": 2})).drain()
+    assert attempts("failed") - before["failed"] == 2
+    assert invite(db, pf, ["linus@example.com"]).invited
+    Worker(db, settings).drain()
+    assert attempts("sent") - before["sent"] == 1

@@ -30,6 +30,7 @@ from admit.kit import clock
 from admit.kit.routing import Router, template_of
 from admit.kit.tokens import same
 from admit.migrate import behind
+from admit.notifications import jobs as notifications_jobs
 from admit.notifications import service as notifications_service
 
 __all__ = ["count", "router"]
@@ -100,11 +101,12 @@ def _registry(db: Database) -> CollectorRegistry:
 
 
 class _ThisProcess(Collector):
-    """The request counters of this process (they live in the default registry)."""
+    """The request and delivery counters of this process (they live in the default registry)."""
 
     def collect(self) -> Iterator[Any]:
         yield from REQUESTS.collect()
         yield from LATENCY.collect()
+        yield from notifications_jobs.ATTEMPTS.collect()
 
 
 def _may_scrape(request: Request) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter as PrometheusCounter
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -150,7 +151,10 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
         backend = factory(settings)
         try:
             for start in range(0, len(part), GROUP):
-                done.update(_deliver_group(db, settings, backend, part[start : start + GROUP], lease))
+                outcomes = _deliver_group(db, settings, backend, part[start : start + GROUP], lease)
+                for outcome in ATTEMPT_OUTCOMES:
+                    ATTEMPTS.labels(outcome).inc(outcomes[outcome])
+                done.update(outcomes)
         finally:
             backend.close()
         return done
@@ -174,6 +178,14 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
 # most that group (emails with the same Message-ID) after the lease: one per lane (each SMTP
 # connection, and the texts'), as the lanes send at once.
 GROUP = 50
+
+# Every try the worker records, by its outcome (``/metrics``: an SMTP outage shows as retries
+# and failures while ``admit_messages`` only holds them queued). Per process: the worker's own
+# process, or every process's with PROMETHEUS_MULTIPROC_DIR (``observability``).
+ATTEMPT_OUTCOMES = ("sent", "retry", "failed")
+ATTEMPTS = PrometheusCounter(
+    "admit_delivery_attempts_total", "Delivery attempts (email and SMS) by outcome", ["outcome"]
+)
 
 
 def _still_ours(session: Session, group: list[Claimed], lease: datetime) -> list[Claimed]:
