@@ -63,3 +63,26 @@ def test_a_connection_used_a_moment_ago_is_handed_out_as_it_is(db, monkeypatch):
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long"
     assert _backend_pid(db) == pids[0]
     assert len(pinged) == 1
+
+
+def test_the_pool_is_sized_by_the_settings(database_url):
+    """Each web process kept 10 connections and 20 more under load, fixed: ADMIT_DB_POOL_SIZE
+    and ADMIT_DB_MAX_OVERFLOW size it (PostgreSQL; a SQLite file keeps its own pool), for the
+    app's database and the commands' alike; a value out of range is refused naming it."""
+    from pydantic import ValidationError
+
+    from admit.app import create_app
+    from admit.settings import Settings
+
+    settings = Settings(database_url=database_url, environment="test", db_pool_size=3, db_max_overflow=2)
+    app = create_app(settings, run_worker=False)
+    pool = app.state.db.engine.pool
+    try:
+        if database_url.startswith("sqlite"):
+            assert (pool.size(), pool._max_overflow) != (3, 2)
+        else:
+            assert (pool.size(), pool._max_overflow) == (3, 2)
+    finally:
+        app.state.db.dispose()
+    with pytest.raises(ValidationError, match="db_pool_size"):
+        Settings(db_pool_size=0)

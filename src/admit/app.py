@@ -446,7 +446,7 @@ def create_app(
 ) -> FastAPI:
     settings = configure(settings or current())
     _hide_tokens_in_logs()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, context=None, **settings.pool_options)
     if db.context is None:
         db.context = Context.build(settings)
     start_worker = settings.run_worker_in_web if run_worker is None else run_worker

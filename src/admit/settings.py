@@ -27,6 +27,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///admit.db"
+    # PostgreSQL connections each process keeps (the web process, an ``admit worker``), and how
+    # many more it opens under load: size ``max_connections`` for processes × (both + a few).
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=20, ge=0, le=500)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET
 
@@ -220,6 +224,14 @@ class Settings(BaseSettings):
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         shown = f"[{shown}]" if ":" in shown else shown
         return self.model_copy(update={"public_url": f"http://{shown}:{port}"})
+
+    @property
+    def pool_options(self) -> dict[str, int]:
+        """The connection pool's size, for a ``Database`` of these settings (PostgreSQL; a
+        SQLite file keeps the pool ``db.create_db_engine`` gives it)."""
+        if self.is_sqlite:
+            return {}
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     @property
     def is_sqlite(self) -> bool:

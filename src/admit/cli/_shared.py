@@ -145,7 +145,7 @@ def database(settings: Settings) -> Database:
     if path is not None and not path.exists():
         fail(database_problem(settings.database_url) or f"no database at {path}")
     every_model()
-    return Database(settings.database_url, context=Context.build(settings))
+    return Database(settings.database_url, context=Context.build(settings), **settings.pool_options)
 
 
 def described(url: str) -> str:

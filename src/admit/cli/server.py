@@ -59,6 +59,11 @@ def _can_listen(host: str, port: int) -> bool:
         return False
 
 
+# How long a web process started by ``serve --workers N`` (at start, or by ``kill -HUP``) may
+# take to answer uvicorn's supervisor before it gives up on it.
+CHILD_START_SECONDS = 60
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -149,6 +154,10 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
             log_level="info",
             log_config=logs.config(settings.log_format),
             proxy_headers=False,
+            # With --workers, `kill -HUP` restarts the children one at a time and gives each this
+            # long to start (uvicorn's 5 s default): a child takes more to import and build the
+            # app on a loaded host, and the restart was aborted ("was not ready in time").
+            timeout_worker_healthcheck=CHILD_START_SECONDS,
         )
     finally:
         if recorded:
