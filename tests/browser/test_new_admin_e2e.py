@@ -206,3 +206,47 @@ def test_resend_confirmation_waits_out_the_minute_after_the_sign_up(new_context,
         again.click()
         page.locator("#confirm-dialog").get_by_role("button", name="Send").click()
         expect(page.get_by_role("status").first).to_contain_text("A new confirmation email is on its way")
+
+
+def test_a_workspaces_resend_invitation_waits_out_the_minute(new_context, live_server, shot):
+    """Rita was invited into the workspace a moment ago: the Members panel's Resend Invitation
+    (under Not Joined) is greyed out with the time left, counting down, and pressing it sends
+    nothing (it was offered, then refused: "Nothing was sent: rita@client.org was sent a message
+    less than a minute ago"); once the minute is over it is offered and resends."""
+    from admit.flows import workspace_people
+    from admit.workspaces import service as workspaces_service
+    from tests.factories import actor_for
+
+    limits_on(live_server)
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(session, owner, name="Q3 Audit")
+        workspace_people.add_people(
+            session, owner, workspace.id, recipients=["rita@client.org"], user_type="client"
+        )
+        path = f"/p/{pf.slug}/workspaces/{workspace.id}"
+    context = new_context(viewport=gestures.DESKTOP)
+    gestures.sign_in(context, live_server, pf.owner_email, OWNER_PASSWORD)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(live_server(path))
+    page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
+    panel = page.locator("dialog#members-panel")
+    panel.get_by_role("button", name="Not Joined: rita@client.org", exact=True).click()
+    resend = panel.get_by_role("button", name=re.compile(r"^Resend Invitation to rita@client\.org"))
+    expect(resend).to_have_attribute("aria-disabled", "true")
+    expect(resend).to_have_text(re.compile(r"^Resend Invitation in \d+ s$"))
+    expect(resend).to_have_accessible_name(re.compile(r"^Resend Invitation to rita@client\.org in \d+ s$"))
+    shot(page, "workspace-resend-waiting")
+    resend.click(force=True)
+    page.keyboard.press("Enter")
+    expect(panel.locator(".panel-note")).to_have_count(0)
+    expect(resend).to_be_visible()  # the same page: nothing was posted
+    with clock.travel(timedelta(seconds=61)):
+        page.clock.fast_forward(61_000)
+        expect(resend).to_have_text("Resend Invitation")
+        expect(resend).not_to_have_attribute("aria-disabled", "true")
+        resend.click()
+        expect(panel.locator(".panel-note")).to_contain_text("Invitation resent to rita@client.org.")

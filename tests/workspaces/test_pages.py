@@ -518,6 +518,32 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "cleo@client.org") == 1
 
+    def test_resend_invitation_is_greyed_out_while_the_limit_would_refuse_it(
+        self, client, db, worker, rate_limits
+    ):  # noqa: ARG002
+        """Within a minute of Cleo's invitation, her Resend Invitation (which that refuses, above)
+        comes greyed out with the seconds left (``data-wait``, counted down by admit.js); Ned's,
+        sent nothing a minute since, is offered; and Cleo's too once the minute is over."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["ned@client.org"])
+        worker.drain()
+        button = r'<button class="btn small" type="submit" aria-label="Resend Invitation to {}"([^>]*)>'
+        with clock.travel(timedelta(seconds=50)):
+            add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        with clock.travel(timedelta(seconds=70)):
+            page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+            cleo = re.search(button.format("cleo@client.org"), page.text)
+            ned = re.search(button.format("ned@client.org"), page.text)
+            assert cleo and ned, page.text[:2000]
+            waiting = re.fullmatch(r' aria-disabled="true" data-wait="(\d+)"', cleo.group(1))
+            assert waiting and 35 <= int(waiting.group(1)) <= 41, cleo.group(0)
+            assert ned.group(1) == "", ned.group(0)
+        with clock.travel(timedelta(seconds=111)):
+            page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+            cleo = re.search(button.format("cleo@client.org"), page.text)
+            assert cleo and cleo.group(1) == "", cleo.group(0) if cleo else page.text[:2000]
+
     def test_someone_already_invited_to_the_portal_is_put_in_without_an_error(self, client, db):
         """A workspace's Invite of someone whose portal invitation stands: they are put in the
         workspace on it (nothing new sent), said as done, not in an error's colours."""

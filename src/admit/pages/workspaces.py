@@ -26,6 +26,7 @@ from admit.errors import DomainError, InvalidInput, PermissionDenied
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations import pipeline
+from admit.invitations import service as invitations_service
 from admit.invitations.codes import SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
@@ -859,6 +860,14 @@ def show_page(
             "internal_refused": f"{policy.DENIED_MESSAGE[Action.INVITE_INTERNAL]} Ask "
             f"{policy.who_may(Action.INVITE_INTERNAL)} to invite them, then add them here.",
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
+            # A Not Joined member's Resend Invitation greyed out while the per-person limit would
+            # refuse it (``invitations.service.resend_waits``), the seconds left counted down by
+            # admit.js before it is offered.
+            "resend_waits": invitations_service.resend_waits(
+                session, [v.membership.user.address or "" for v in views if _resendable(v)]
+            )
+            if policy.can(actor.role, Action.WORKSPACE_RESEND)
+            else {},
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
             "removable": workspace_people.removable(session, actor, [v.membership.user_id for v in views])
             if policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS)

@@ -125,9 +125,10 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
   // A confirmation pop-up: the button names the action URL, the question and the verb.
+  // Greyed out (a Reinvite, a Resend waiting out the per-person limit: ``data-wait``): nothing
+  // to confirm, no form sent.
+  if (event.target.closest('[data-wait][aria-disabled="true"]')) { event.preventDefault(); return; }
   const asker = event.target.closest("[data-confirm-action]");
-  // Greyed out (a Reinvite waiting out the per-person limit: ``data-wait``): nothing to confirm.
-  if (asker && asker.getAttribute("aria-disabled") === "true") { event.preventDefault(); return; }
   if (asker) {
     const dialog = document.getElementById("confirm-dialog");
     dialog.querySelector("form").action = asker.dataset.confirmAction;
@@ -1329,8 +1330,8 @@ document.addEventListener("input", (event) => {
   setInterval(all, 60_000);
 })();
 
-// Reinvite and Resend Invite while the per-person limit would refuse them (sent to that person
-// less than a minute ago): greyed out (aria-disabled, still focusable and read), the time left
+// Reinvite, Resend Invite, Resend confirmation and a workspace's Resend Invitation while the
+// per-person limit would refuse them (sent to that person less than a minute ago): greyed out (aria-disabled, still focusable and read), the time left
 // on them ("Reinvite in 51 s"), counted down from the seconds the server gave (``data-wait``:
 // ``invitations.service.resend_waits``, the rule that refuses them; measured from when the page
 // came, so a clock set wrong on this computer changes nothing), then offered as they are.
