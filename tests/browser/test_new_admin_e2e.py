@@ -250,3 +250,36 @@ def test_a_workspaces_resend_invitation_waits_out_the_minute(new_context, live_s
         expect(resend).not_to_have_attribute("aria-disabled", "true")
         resend.click()
         expect(panel.locator(".panel-note")).to_contain_text("Invitation resent to rita@client.org.")
+
+
+def test_on_a_phone_the_opened_filters_are_reached_in_the_order_they_are_seen(new_context, live_server, shot):
+    """With Filters open on a phone, Tab went Search box → Filters → Status … Sort → Search, while
+    the filters showed below the Search button: the keyboard jumped down, then back up. Each
+    press of Tab now lands below, or to the right on the same line, of where it was."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["p1@acme.com"])
+    page = gestures.signed_in(
+        new_context, live_server, pf, gestures.PHONE, f"/p/{pf.slug}/users?status=pending"
+    )
+    toggle = page.get_by_role("button", name=re.compile(r"^Filters"))
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(page.get_by_label("Status", exact=True)).to_be_visible()
+    shot(page, "filters-phone-open-order")
+    page.get_by_label("Search", exact=True).focus()
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        name, box = page.evaluate(
+            "() => { const el = document.activeElement; const r = el.getBoundingClientRect();"
+            " return [el.id || el.textContent.trim(), [r.x, r.y]]; }"
+        )
+        seen.append((name, box))
+        if name == "Clear":
+            break
+    names = [name for name, _ in seen]
+    assert names[0].startswith("Filters") and names[1] == "f-status", names
+    assert names[-2:] == ["Search", "Clear"], names
+    for (was, (x0, y0)), (now, (x1, y1)) in zip(seen, seen[1:], strict=False):
+        assert y1 > y0 + 2 or (abs(y1 - y0) <= 2 and x1 > x0), (was, (x0, y0), now, (x1, y1), names)
