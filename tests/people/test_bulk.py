@@ -4,9 +4,13 @@ both backends."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from admit.invitations.models import Invitation
+from admit.kit import clock
 from admit.members.models import Member, User
 from tests.factories import OWNER_PASSWORD, active_member, create_portal, invite, login
 
@@ -62,6 +66,30 @@ class TestBulk:
         job = _job(client, pf, r.json()["id"])
         assert job["counts"] == {"done": 2, "invitation_not_pending": 1}
         assert job["skipped"] == "1 skipped: 1 accepted or revoked already"
+
+    def test_those_the_per_person_limit_held_are_said_with_when_to_try_again(
+        self, client, db, worker, rate_limits
+    ):  # noqa: ARG002
+        """Reinvite of people emailed a moment ago skips them (the per-person limit); the job's
+        words said "2 skipped: 2 messaged too often to send again yet", not when: they say when
+        to try again (the longest wait, as of when they are read), then that it may be now."""
+        pf = create_portal(db)
+        invited = invite(db, pf, ["a@client.org", "b@client.org"], user_type="client").invited
+        worker.drain()
+        with clock.travel(timedelta(seconds=20)):
+            r = _start(client, pf, action="resend", ids=[str(i.id) for i in invited])
+            worker.drain()
+        with clock.travel(timedelta(seconds=30)):
+            job = _job(client, pf, r.json()["id"])
+        assert job["counts"] == {"recipient_rate_limited": 2}, job
+        said = re.fullmatch(
+            r"2 skipped: 2 messaged too often to send again yet \(try again in (\d+) seconds\)",
+            job["skipped"],
+        )
+        assert said and 28 <= int(said.group(1)) <= 32, job["skipped"]
+        with clock.travel(timedelta(seconds=70)):
+            job = _job(client, pf, r.json()["id"])
+        assert job["skipped"] == "2 skipped: 2 messaged too often to send again yet (they may be now)", job
 
     def test_revoke_every_pending_client_a_filter_matches(self, client, db, worker):
         """Internal invitations and members are left alone: the filter says clients, and revoke

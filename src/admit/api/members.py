@@ -213,7 +213,7 @@ def start_bulk(
     def start() -> BulkJobRead:
         filters = body.filter.model_dump() if body.filter is not None else None
         job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
-        return BulkJobRead.of(job, people_bulk.skipped_said(job), [])
+        return BulkJobRead.of(job, people_bulk.skipped_said(session, job), [])
 
     return once(session, actor, start, body=body)
 
@@ -245,7 +245,9 @@ def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJob
     """A bulk action's progress: ``{status, total, done, counts}``, and once a row is skipped,
     who and why (``skips``)."""
     job = bulk_service.get_or_raise(session, actor, job_id)
-    return BulkJobRead.of(job, people_bulk.skipped_said(job), people_bulk.skipped_people(session, actor, job))
+    return BulkJobRead.of(
+        job, people_bulk.skipped_said(session, job), people_bulk.skipped_people(session, actor, job)
+    )
 
 
 @router.get(

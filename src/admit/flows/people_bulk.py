@@ -9,25 +9,28 @@ counted by its error code and the others go on.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.bulk import service as bulk_service
 from admit.bulk.models import BulkAction, BulkJob
 from admit.directory import service as directory_service
-from admit.errors import DomainError, InvalidInput, NotFound
+from admit.errors import DomainError, ErrorCode, InvalidInput, NotFound, RecipientRateLimited
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.invitations.models import UNANSWERED
+from admit.kit.text import wait_in_words
 from admit.members import service as members_service
 from admit.people import roster as people_roster
 from admit.people.names import names_in_portal
@@ -220,6 +223,9 @@ def _actor(session: Session, job: BulkJob) -> Actor:
     return Actor(portal=portal, role=Role(job.actor_role), user=user, ip=job.ip, shown_as=job.actor_label)
 
 
+# A skip's key for when the per-person limit lets its person be sent to (ISO 8601).
+_HELD_UNTIL = "until"
+
 # How the rows a job did not do read, by the code each was counted under (one, many): the
 # pipeline's words where it is one of its skips (a resend is refused as an invitation would be),
 # else these; any other code in plain words.
@@ -232,17 +238,26 @@ _SKIPPED_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def skipped_said(job: BulkJob) -> str:
+def skipped_said(session: Session, job: BulkJob) -> str:
     """The rows a finished job did not do, and why, in words: "7 skipped: 4 accepted or revoked
-    already, 2 messaged too often to send again yet, 1 not one this action is for"; "" when
-    none. ``skipped_people`` names them."""
+    already, 2 messaged too often to send again yet (try again in 30 seconds), 1 not one this
+    action is for"; "" when none. Those the per-person limit held are told when to try again,
+    the longest of their waits as of now (``_held_until``), or that they may be now.
+    ``skipped_people`` names them."""
     counts = {code: int(n) for code, n in (job.counts or {}).items() if code != "done" and int(n)}
     if job.status != "done" or not counts:
         return ""
+    held_until = [
+        datetime.fromisoformat(skip[_HELD_UNTIL]) for skip in job.skips or [] if skip.get(_HELD_UNTIL)
+    ]
 
     def said(code: str, n: int) -> str:
         one, many = _SKIPPED_WORDS.get(code, (code.replace("_", " "),) * 2)
-        return f"{n:,} {one if n == 1 else many}"
+        words = f"{n:,} {one if n == 1 else many}"
+        if code == ErrorCode.RECIPIENT_RATE_LIMITED and held_until:
+            left = math.ceil((max(held_until) - context.of(session).clock.now()).total_seconds())
+            words += f" (try again in {wait_in_words(left)})" if left > 0 else " (they may be now)"
+        return words
 
     reasons = ", ".join(said(code, n) for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     return f"{sum(counts.values()):,} skipped: {reasons}"
@@ -317,7 +332,13 @@ def run_due(db: Database) -> str | None:
                     # Why, in the words of the service that refused it (without a Resend's
                     # "Nothing was sent:", which the page's "not resent" already says).
                     why = getattr(exc, "why", None) or exc.message
-                    skips.append({"id": str(target), "code": code, "why": why})
+                    skip = {"id": str(target), "code": code, "why": why}
+                    wait = exc.fields.get("retry_after") if isinstance(exc, RecipientRateLimited) else None
+                    if wait:
+                        # When they may be sent to: ``skipped_said`` tells the wait left then.
+                        until = context.of(session).clock.now() + timedelta(seconds=int(wait))
+                        skip[_HELD_UNTIL] = until.isoformat()
+                    skips.append(skip)
             try:
                 job = bulk_service.advance(session, job_id, lease, outcomes, skips)
             except bulk_service.LeaseLost:

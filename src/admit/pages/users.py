@@ -257,7 +257,7 @@ def _page(
             if job.status == "done":  # what it did, and whom it skipped and why
                 kept_query = [(k, v) for k, v in request.query_params.multi_items() if k != "bulk"]
                 context["bulk_close_url"] = "?" + urlencode(kept_query)
-                context["bulk_skipped_said"] = people_bulk.skipped_said(job)
+                context["bulk_skipped_said"] = people_bulk.skipped_said(session, job)
                 context["bulk_skipped"] = [
                     {
                         "who": named_for(actor, s.address, s.name, person_id=s.user_id) if s.address else "",
