@@ -29,13 +29,12 @@ def _logout(url: str, i: int) -> tuple[int, str | None, float]:
         return error.code, error.headers.get("Retry-After"), time.monotonic() - started
 
 
-def test_a_burst_is_answered_quickly_and_never_with_a_500(tmp_path):
+def test_a_burst_is_answered_quickly_and_never_with_a_500(tmp_path, migrated_sqlite_template):
     from admit.app import create_app
-    from admit.migrate import upgrade
     from admit.settings import Settings
+    from tests.conftest import copy_sqlite
 
-    url = f"sqlite:///{tmp_path / 'admit.db'}"
-    upgrade(url)
+    url = copy_sqlite(migrated_sqlite_template, tmp_path / "admit.db")
     app = create_app(
         Settings(database_url=url, environment="test", rate_limits_enabled=False), run_worker=False
     )

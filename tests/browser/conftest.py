@@ -131,14 +131,14 @@ def _wait_until_idle(server) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite file migrated to head once per run, which the live server serves (the
-    migrations are tested in tests/test_migrations.py)."""
-    from admit.migrate import upgrade
+def migrated_sqlite(tmp_path_factory, migrated_sqlite_template) -> Path:
+    """A SQLite file at head, which the live server serves: a copy of the test process's
+    migrated one (``tests.conftest.migrated_sqlite_template``), not migrated again."""
+    from tests.conftest import copy_sqlite
 
-    template = tmp_path_factory.mktemp("live-template") / "admit.db"
-    upgrade(f"sqlite:///{template}")
-    return template
+    served = tmp_path_factory.mktemp("live-template") / "admit.db"
+    copy_sqlite(migrated_sqlite_template, served)
+    return served
 
 
 @functools.cache

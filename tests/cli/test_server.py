@@ -271,7 +271,7 @@ class TestPublicUrl:
         )
         assert "ADMIT_SECRET_KEY" not in sound.output and "https://" not in sound.output.split("OK")[0]
 
-    def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
+    def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path, migrated_sqlite_template):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
         set sends invitation links to http://127.0.0.1:P (a real server in a subprocess), and so
         does ``admit invite`` run beside it (the server says where it answers: ``admit.served``),
@@ -299,12 +299,13 @@ class TestPublicUrl:
             ADMIT_WORKER_POLL_SECONDS="0.1",
         )
         admit = [str(Path(sys.executable).parent / "admit")]
-        # The portal is made here (the subject is the server); `admit serve` migrates on start.
+        # The portal is made here (the subject is the server), in a copy of a migrated database;
+        # `admit serve` migrates on start (nothing left to do).
         from admit.db import Database
         from admit.flows import setup
-        from admit.migrate import upgrade
+        from tests.conftest import copy_sqlite
 
-        upgrade(env["ADMIT_DATABASE_URL"])
+        copy_sqlite(migrated_sqlite_template, tmp_path / "serve.db")
         db = Database(env["ADMIT_DATABASE_URL"], context=Context.build(Settings(environment="test")))
         with db.unit_of_work() as session:
             portal, _owner, key = setup.create_portal(
@@ -499,13 +500,12 @@ class TestJsonLogs:
             assert line.startswith("{"), (line, out)
         return [json.loads(line) for line in lines]
 
-    def test_the_worker_logs_as_serve_does(self, tmp_path):
+    def test_the_worker_logs_as_serve_does(self, tmp_path, migrated_sqlite_template):
         """The operator tester's ``admit worker`` wrote plain lines and lost its info lines
         (worker.started) whatever the format."""
-        from admit.migrate import upgrade
+        from tests.conftest import copy_sqlite
 
-        url = f"sqlite:///{tmp_path / 'w.db'}"
-        upgrade(url)
+        url = copy_sqlite(migrated_sqlite_template, tmp_path / "w.db")
         said = self._lines(_serve_output(url, env={"ADMIT_LOG_FORMAT": "json"}, until="worker.started"))
         messages = [x["message"] for x in said]
         assert "Worker running; Ctrl-C to stop." in messages, messages
