@@ -29,7 +29,6 @@ from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
-from admit.invitations.models import UNANSWERED
 from admit.kit.text import wait_in_words
 from admit.members import service as members_service
 from admit.people import roster as people_roster
@@ -59,14 +58,16 @@ __all__ = [
 class Kind:
     permission: policy.Action
     kind: str  # the roster rows it applies to
-    statuses: tuple[str, ...]
+    # the statuses of rows it applies to, as a predicate (an invitation's: whether still open,
+    # ``invitations.service.is_open``)
+    applies_to: Callable[[str], bool]
 
 
 ACTIONS = {
-    BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", UNANSWERED),
-    BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", UNANSWERED),
-    BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("active",)),
-    BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_REACTIVATE, "member", ("deactivated",)),
+    BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", invitations_service.is_open),
+    BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", invitations_service.is_open),
+    BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", "active".__eq__),
+    BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_REACTIVATE, "member", "deactivated".__eq__),
 }
 
 
@@ -106,7 +107,7 @@ def _applies(action: str, row: _State, actor: Actor, owners_left: Callable[[], i
     kind = ACTIONS[BulkAction(action)]
     if not policy.can(actor.role, kind.permission):
         return False
-    if row.kind != kind.kind or row.status not in kind.statuses:
+    if row.kind != kind.kind or not kind.applies_to(row.status):
         return False
     if row.own and not _yours(action):
         return False

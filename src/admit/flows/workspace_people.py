@@ -57,7 +57,7 @@ from admit.flows.people_asked import skipped as _skipped
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
 from admit.invitations.codes import AddSkipCode, ResendSkipCode, ResultCode, SkipCode
-from admit.invitations.models import ACCEPTED, REVOKED, UNANSWERED, Invitation
+from admit.invitations.models import ACCEPTED, REVOKED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.invitations.service import CheckedRecipient
@@ -720,7 +720,7 @@ def _resend_one(
     if membership.status == JOINED:
         raise AlreadyJoined(_joined(user))
     invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
-    if invitation is None or invitation.status not in UNANSWERED:
+    if invitation is None or not invitations_service.is_open(invitation.status):
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
             user.address or ""
         )
