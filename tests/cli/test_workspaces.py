@@ -109,7 +109,8 @@ class TestWorkspaceCommands:
         assert run_cli("members", "deactivate", "--portal", pf.slug, "mel@home.net").exit_code == 0
         assert run_cli("invite", "--portal", pf.slug, "--type", "client", "nora@home.net").exit_code == 0
         run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audit")
-        resend = f"`admit workspaces resend --portal {pf.slug} --workspace 'Q3 Audit' --state invited`"
+        # The command that resends to that person only (``--state invited`` resent to everyone).
+        resend = f"`admit workspaces resend --portal {pf.slug} --workspace 'Q3 Audit' nora@home.net`"
 
         def details(*people: str) -> dict[str, str]:
             r = run_cli(
@@ -130,6 +131,33 @@ class TestWorkspaceCommands:
         assert said["nora@home.net"] == f"nora@home.net is already invited to this workspace; use {resend}."
         r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", "Q3 Audit", "nora@home.net")
         assert resend in r.output and "Resend Invitation" not in r.output, r.output
+
+    def test_resend_to_the_people_named(self, run_cli, db, worker):
+        """``workspaces resend PERSON…`` resends to those named only (the already-invited hint's
+        command); someone the portal does not know is named and nothing is sent; neither a
+        person nor ``--state`` is a usage error."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan")
+        run_cli(
+            "workspaces", "add", "--portal", pf.slug, "--workspace", "Loan", "nora@home.net", "ivy@home.net"
+        )
+        worker.drain()
+        with clock.travel(timedelta(minutes=2)):  # past the per-person minute
+            r = run_cli("workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "NORA@home.net")
+            assert r.exit_code == 0, r.output
+            assert [line.split() for line in r.output.splitlines()[1:2]] == [["resent", "nora@home.net", "—"]]
+            worker.drain()
+            assert (mail_count(db, "nora@home.net"), mail_count(db, "ivy@home.net")) == (2, 1)
+            r = run_cli("workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "nobody@home.net")
+            assert r.exit_code != 0 and "nobody@home.net" in r.output, r.output
+            r = run_cli("workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan")
+            assert r.exit_code == 2 and "--state" in r.output, r.output
+            worker.drain()
+        assert mail_count(db, "ivy@home.net") == 1
 
 
 def _api(client, pf, path: str):

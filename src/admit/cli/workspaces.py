@@ -139,10 +139,17 @@ def workspaces_add(
         results = workspace_people.add_people(
             session, actor, workspace.id, recipients=list(recipients), user_type=user_type
         )
-        # The console's commands where the pages have buttons (Resend Invitation, Reactivate).
+        # The console's commands where the pages have buttons (Resend Invitation, Reactivate):
+        # the one that resends to that person only.
         named = shlex.quote(workspace.name)
-        resend = f"`admit workspaces resend --portal {slug} --workspace {named} --state invited`"
-        told = [replace(r, detail=workspace_people.resend_here_said(r.detail, resend)) for r in results]
+
+        def resend(address: str | None) -> str:
+            whom = shlex.quote(address or "")
+            return f"`admit workspaces resend --portal {slug} --workspace {named} {whom}`"
+
+        told = [
+            replace(r, detail=workspace_people.resend_here_said(r.detail, resend(r.address))) for r in results
+        ]
         answer = recipient_results(
             session, told, reactivate_how=lambda address: _shared.reactivate_how(slug, address)
         )
@@ -189,26 +196,44 @@ _NO_ONE_IN = {"expired": "no one's invitation has expired", "invited": "no one's
 @WORKSPACE_OPTION
 @click.option(
     "--state",
-    required=True,
+    default=None,
     help="expired: everyone whose invitation lapsed; invited: those whose invitation still stands.",
 )
 @_shared.json_option('{"results": [...], "counts": {...}}')
-def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) -> None:
-    """Resend Invitation to everyone in the workspace in --state, each as one Resend would (its
-    checks and limits); one line per person. Exit 1 when anyone needs fixing."""
+@click.argument("people", nargs=-1, metavar="[PERSON]...")
+def workspaces_resend(
+    slug: str, workspace_ref: str, state: str | None, as_json: bool, people: tuple[str, ...]
+) -> None:
+    """Resend Invitation to each PERSON (email address, phone number or user id) in the
+    workspace, or to everyone in it in --state (both: those of them in it), each as one Resend
+    would (its checks and limits); one line per person. Exit 1 when anyone needs fixing."""
+    from admit.errors import MemberNotFound
     from admit.flows import workspace_people
     from admit.invitations.schemas import RESENDING
     from admit.people.results import recipient_results
     from admit.workspaces import service as workspaces_service
 
+    if not people and not state:
+        raise click.UsageError("name who to resend to (PERSON…) or give --state expired|invited.")
     with _shared.portal_session(slug) as (session, actor):
         workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
-        results = workspace_people.resend_many(session, actor, workspace_id, state=state)
+        user_ids = None
+        if people:
+            found = [_person(session, person) for person in people]
+            unknown = [who for user_id, who in found if user_id is None]
+            if unknown:
+                said = ", ".join(_shared.address(who) or who for who in unknown)
+                raise MemberNotFound(f"No one in the portal has {said}.", field="person")
+            user_ids = [user_id for user_id, _who in found if user_id is not None]
+        results = workspace_people.resend_many(session, actor, workspace_id, user_ids=user_ids, state=state)
         answer = recipient_results(session, results, outcomes=RESENDING)
     if as_json:
         _shared.echo_json(answer)
     elif not answer.results:
-        click.echo(f"No one to resend to: {_NO_ONE_IN.get(state, 'no one is ' + state)}.")
+        state_said = (
+            _NO_ONE_IN.get(state or "", f"no one is {state}") if state else "none of them could be sent one"
+        )
+        click.echo(f"No one to resend to: {state_said}.")
     else:
         _shared.print_outcomes(answer)
         click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
