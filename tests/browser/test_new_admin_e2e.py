@@ -127,7 +127,6 @@ def test_on_a_phone_the_filters_fold_behind_one_button_counting_those_on(new_con
     pf = create_portal(db, owner_email="olive@acme.com")
     invite(db, pf, [f"p{i}@acme.com" for i in range(8)])
     page = gestures.signed_in(new_context, live_server, pf, gestures.PHONE, f"/p/{pf.slug}/users")
-    page.screenshot(path="/tmp/pagefix-filters-phone.png")
     toggle = page.get_by_role("button", name=re.compile(r"^Filters"))
     expect(toggle).to_have_attribute("aria-expanded", "false")
     for field in FILTERS:
@@ -155,7 +154,6 @@ def test_on_a_phone_the_filters_fold_behind_one_button_counting_those_on(new_con
     expect(desktop.get_by_role("button", name=re.compile(r"^Filters"))).to_be_hidden()
     for field in FILTERS:
         expect(desktop.locator(field)).to_be_visible()
-    desktop.screenshot(path="/tmp/pagefix-filters-desktop.png")
 
 
 def test_the_invite_box_says_products_are_not_pages(new_context, live_server):
@@ -250,6 +248,21 @@ def test_a_workspaces_resend_invitation_waits_out_the_minute(new_context, live_s
         expect(resend).not_to_have_attribute("aria-disabled", "true")
         resend.click()
         expect(panel.locator(".panel-note")).to_contain_text("Invitation resent to rita@client.org.")
+
+
+def test_on_a_phone_without_javascript_the_filters_are_shown(new_context, live_server):
+    """The Filters button needs the page's script to open them: without JavaScript a phone shows
+    the filters, and no button that does nothing (they could never be opened)."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    context = new_context(viewport=gestures.PHONE, java_script_enabled=False)
+    gestures.sign_in(context, live_server, pf.owner_email, OWNER_PASSWORD)
+    page = context.new_page()
+    page.goto(live_server(f"/p/{pf.slug}/users"))
+    expect(page.get_by_role("button", name=re.compile(r"^Filters"))).to_be_hidden()
+    for field in FILTERS:
+        expect(page.locator(field)).to_be_visible()
+    gestures.expect_no_wider_than(page, gestures.PHONE["width"])
 
 
 def test_on_a_phone_the_opened_filters_are_reached_in_the_order_they_are_seen(new_context, live_server, shot):
