@@ -131,8 +131,10 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
     """Ready for traffic: the database answers and its schema is the one this code expects
-    (run ``admit migrate`` before a deploy), and, with ``ADMIT_REDIS_URL``, Redis answers a PING
-    (every rate-limited action answers 503 ``busy`` without it). 503 otherwise, saying which."""
+    (run ``admit migrate`` before a deploy); 503 otherwise, saying which. With
+    ``ADMIT_REDIS_URL``, whether Redis answers a PING: when it does not, "degraded", still 200
+    (only rate-limited actions answer 503 ``busy``; a 503 on every replica at once would take the
+    whole site out), naming the error's type only (this answers anyone)."""
     db: Database = request.app.state.db
     checks: dict[str, Any] = {}
     try:
@@ -148,13 +150,14 @@ def readyz(request: Request) -> Response:
             checks["schema"] = f"at {lag[0]}, the code expects {lag[1]}: run admit migrate"
     except Exception as exc:  # noqa: BLE001 - a readiness probe reports, it does not raise
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    if db.context is not None and db.context.settings.redis_url and db.context.limiter.enabled:
-        unanswered = db.context.limiter.unreachable()
-        checks["redis"] = "ok" if unanswered is None else f"unreachable (ADMIT_REDIS_URL): {unanswered}"
     ready = all(v == "ok" for v in checks.values()) and "schema" in checks
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503
-    )
+    status = "ready" if ready else "not ready"
+    if db.context is not None and db.context.limiter.shared:
+        unanswered = db.context.limiter.unreachable()
+        checks["redis"] = "ok" if unanswered is None else f"unreachable: {type(unanswered).__name__}"
+        if unanswered is not None and ready:
+            status = "degraded"
+    return JSONResponse({"status": status, **checks}, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")

@@ -300,9 +300,11 @@ def _redis_problem(settings: Settings) -> str | None:
     unanswered = Context.build(settings).limiter.unreachable()
     if unanswered is None:
         return None
+    words = str(unanswered).strip().splitlines()
     return (
         f"cannot reach Redis at {_shared.described(settings.redis_url or '')} (ADMIT_REDIS_URL): "
-        f"{unanswered}; signing in and invite links answer 503 busy until it answers"
+        f"{words[0] if words else type(unanswered).__name__}; signing in and invite links answer "
+        "503 busy until it answers"
     )
 
 

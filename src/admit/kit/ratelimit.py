@@ -77,18 +77,24 @@ class Limiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self.enabled = enabled
 
-    def unreachable(self) -> str | None:
-        """Why the shared store cannot count right now (a PING within the one-second timeout
-        went unanswered), in its client's words; None when it answers, when the counts are kept
-        in memory (no ``ADMIT_REDIS_URL``) or nothing is counted. ``/readyz`` and ``admit
-        check-config`` ask."""
-        storage = self._limiter.storage
-        if not self.enabled or isinstance(storage, MemoryStorage):
+    @property
+    def shared(self) -> bool:
+        """Whether attempts are counted in a shared store (``ADMIT_REDIS_URL``) that can fail to
+        answer: False when they are kept in memory or nothing is counted, and then there is
+        nothing for ``unreachable`` to ask."""
+        return self.enabled and not isinstance(self._limiter.storage, MemoryStorage)
+
+    def unreachable(self) -> Exception | None:
+        """What stopped the shared store from answering a PING within the one-second timeout
+        (its client's exception: its type says what, its words say where); None when it answers
+        or is not ``shared``. ``/readyz`` (the type only: it is unauthenticated) and ``admit
+        check-config`` (the words) ask."""
+        if not self.shared:
             return None
         try:
-            storage.get_connection().ping()  # type: ignore[attr-defined]
+            self._limiter.storage.get_connection().ping()  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - whatever stops a PING is the answer
-            return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return exc
         return None
 
     def hit(self, key: str, limit: str, *, message: str = DEFAULT_MESSAGE, cost: int = 1) -> None:
