@@ -15,15 +15,27 @@ from functools import lru_cache
 from typing import Literal
 
 from limits import parse
+from limits.storage import RedisClusterStorage, RedisSentinelStorage, RedisStorage
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"
 
+# The schemes of ADMIT_REDIS_URL: those the ``limits`` library's Redis storages take (redis,
+# rediss, redis+unix, redis+sentinel, redis+cluster), less its valkey ones, which need the
+# valkey client Admit does not ship.
+REDIS_SCHEMES = tuple(
+    scheme
+    for storage in (RedisStorage, RedisSentinelStorage, RedisClusterStorage)
+    for scheme in storage.STORAGE_SCHEME or ()
+    if scheme.startswith("redis")
+)
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ADMIT_", extra="ignore")
+    # A value refused is never repeated in the error's text (a URL's password would be logged).
+    model_config = SettingsConfigDict(env_prefix="ADMIT_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///admit.db"
@@ -163,19 +175,26 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _a_redis(cls, value: str | None) -> str | None:
-        """A URL the Redis client takes (``notaurl`` was read, then refused by Redis's client on
-        the first sign-in, 503 ``busy`` on every one)."""
+        """A URL the rate limits' Redis storage takes (``notaurl`` was read, then refused on the
+        first sign-in, 503 ``busy`` on every one). The refusal names the scheme, never the value:
+        it goes to logs, and the URL may hold a password."""
         if value is None or not value.strip():
             return None
         scheme, sep, rest = value.partition("://")
-        if not sep or not rest or not scheme.lower().startswith("redis"):
-            raise PydanticCustomError(
-                "redis_url",
-                "'{value}' is not a Redis URL: write redis://host:6379/0 (rediss:// over TLS, "
-                "redis://:password@host:6379/0 with a password)",
-                {"value": value},
-            )
-        return value
+        if sep and rest and scheme.lower() in REDIS_SCHEMES:
+            return value
+        if not sep or not scheme.replace("+", "").isalnum():
+            said = "no scheme"
+        elif scheme.lower() in REDIS_SCHEMES:
+            said = f"nothing after {scheme.lower()}://"
+        else:
+            said = f"{scheme.lower()}:// is not one of {', '.join(s + '://' for s in REDIS_SCHEMES)}"
+        raise PydanticCustomError(
+            "redis_url",
+            "not a Redis URL: {said}; write redis://host:6379/0 (rediss:// over TLS, "
+            "redis://:password@host:6379/0 with a password)",
+            {"said": said},
+        )
 
     @field_validator("trusted_proxies")
     @classmethod

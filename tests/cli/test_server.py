@@ -135,8 +135,30 @@ class TestCheckConfig:
         with pytest.raises(ValidationError, match="redis://"):
             Settings(redis_url="notaurl")
         result = run("check-config", env={"ADMIT_REDIS_URL": "notaurl"})
-        assert result.exit_code == 1 and "ADMIT_REDIS_URL: " in result.output, result.output
-        assert "'notaurl' is not a Redis URL" in result.output, result.output
+        assert result.exit_code == 1 and "ADMIT_REDIS_URL: not a Redis URL" in result.output, result.output
+
+    def test_a_redis_url_is_refused_without_its_password(self, run):
+        """The refusal goes to logs: it names the variable and the scheme, never the value (its
+        password), not even in the exception's own text; only the schemes the ``limits``
+        library's Redis storages take are accepted (``redisx://`` was)."""
+        wrong = "redisx://:hunter2@cache.internal:6379/0"
+        with pytest.raises(ValidationError) as refused:
+            Settings(redis_url=wrong)
+        assert "hunter2" not in str(refused.value) and "cache.internal" not in str(refused.value)
+        result = run("check-config", env={"ADMIT_REDIS_URL": wrong})
+        assert result.exit_code == 1 and "hunter2" not in result.output, result.output
+        assert (
+            "ADMIT_REDIS_URL: not a Redis URL: redisx:// is not one of redis://, rediss://" in result.output
+        )
+        for right in (
+            "redis://:hunter2@cache:6379/0",
+            "rediss://cache:6380/0",
+            "REDIS://cache",
+            "redis+unix:///run/redis.sock",
+            "redis+sentinel://cache:26379/mymaster",
+            "redis+cluster://cache:7000,cache2:7001",
+        ):
+            assert Settings(redis_url=right).redis_url == right
 
     def test_bad_public_url_names_the_variable(self, run):
         """ADMIT_PUBLIC_URL=ftp://x exits 1 with a message naming ADMIT_PUBLIC_URL."""
