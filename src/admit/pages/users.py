@@ -240,13 +240,15 @@ def _page(
     # resends ask: ``invitations.service.resend_waits``), with the seconds left, which admit.js
     # counts down before offering them.
     report = extra.get("report") or {}
-    may_resend_signups = caps.can(Action.LINK_MANAGE)
+    # A sign-up's row menu (Resend confirmation, Remove) is for whom may manage the invite link:
+    # asked here once, for the template and the waits.
+    context["may_manage_signups"] = may_manage_signups = caps.can(Action.LINK_MANAGE)
     context["resend_waits"] = invitations_service.resend_waits(
         session,
         [
             row.address
             for row in listing["page"].items
-            if "resend" in listing["applies"].get(row.id, ()) or (may_resend_signups and row.kind == "signup")
+            if "resend" in listing["applies"].get(row.id, ()) or (may_manage_signups and row.kind == "signup")
         ]
         + [s["address"] for s in report.get("skipped", []) if s.get("invitation_id") and s.get("address")],
     )
